@@ -1,0 +1,5 @@
+import sys
+
+from facedemo.cli import main
+
+sys.exit(main())

@@ -1,0 +1,161 @@
+"""Face detectors behind one interface: MTCNN, OpenCV's Haar cascade, and none (whole image).
+
+Landmarks are five (x, y) points in image pixels, in this order: the eye on the image's left
+(the subject's right eye), the eye on the image's right, the nose tip, the mouth corner on the
+image's left, and the mouth corner on the image's right.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import threading
+from typing import ClassVar, Protocol
+
+import numpy as np
+
+from facedemo.errors import UnknownNameError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Detection:
+    """One detected face: box (x, y, width, height) and landmarks (5, 2) in pixels, score in [0, 1]."""
+
+    box: tuple[float, float, float, float]
+    score: float
+    landmarks: np.ndarray
+    landmarks_estimated: bool = False
+
+    def scaled(self, factor: float) -> Detection:
+        """Return the detection with box and landmarks multiplied by factor."""
+        box = tuple(float(v * factor) for v in self.box)
+        return dataclasses.replace(self, box=box, landmarks=self.landmarks * factor)  # type: ignore[arg-type]
+
+    @property
+    def area(self) -> float:
+        return self.box[2] * self.box[3]
+
+
+class Detector(Protocol):
+    name: ClassVar[str]
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """Find faces in an RGB uint8 image (H, W, 3), highest score first."""
+
+
+# Landmark positions relative to a Haar box (x and y as fractions of width and height), for
+# detectors without landmarks. Measured with scripts/measure_geometry.py: median MTCNN landmarks
+# expressed in the Haar box of the same UTKFace chip (540 chips where both found one face).
+HAAR_RELATIVE_LANDMARKS = np.array(
+    [[0.268, 0.324], [0.727, 0.326], [0.491, 0.605], [0.291, 0.796], [0.705, 0.797]], dtype=np.float64
+)
+
+DEFAULT_MIN_FACE_SIZE = 20
+DEFAULT_MIN_SCORE = {"mtcnn": 0.9, "haar": 0.0, "none": 0.0}
+
+
+class MTCNNDetector:
+    """MTCNN from the ``mtcnn`` package; its weights ship in the wheel, so it runs offline."""
+
+    name: ClassVar[str] = "mtcnn"
+    _lock = threading.Lock()
+
+    def __init__(self, min_face_size: int = DEFAULT_MIN_FACE_SIZE, min_score: float | None = None) -> None:
+        from mtcnn import MTCNN
+
+        self.min_face_size = min_face_size
+        self.min_score = DEFAULT_MIN_SCORE["mtcnn"] if min_score is None else min_score
+        self._mtcnn = MTCNN(device="CPU:0")
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        if min(image.shape[:2]) < 12:
+            return []  # smaller than MTCNN's 12-pixel proposal window
+        with self._lock:
+            rows = self._mtcnn.detect_faces(
+                image, box_format="xyxy", output_type="numpy", min_face_size=self.min_face_size,
+                threshold_onet=min(0.8, self.min_score),
+            )
+        detections = []
+        for row in np.asarray(rows).reshape(-1, 16):
+            x1, y1, x2, y2, score = (float(v) for v in row[1:6])
+            if score < self.min_score:
+                continue
+            # The numpy output stores the five x coordinates, then the five y coordinates.
+            points = np.stack([row[6:11], row[11:16]], axis=1).astype(np.float64)
+            detections.append(Detection((x1, y1, x2 - x1, y2 - y1), score, points))
+        detections.sort(key=lambda d: -d.score)
+        return detections
+
+
+class HaarDetector:
+    """OpenCV's frontal-face Haar cascade: fast, upright faces only, landmarks estimated from the box.
+
+    The score is the cascade's level weight passed through a logistic function: it ranks
+    detections but is not a calibrated probability.
+    """
+
+    name: ClassVar[str] = "haar"
+
+    def __init__(self, min_face_size: int = DEFAULT_MIN_FACE_SIZE, min_score: float | None = None) -> None:
+        import cv2
+
+        path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+        self._cascade = cv2.CascadeClassifier(path)
+        if self._cascade.empty():
+            raise RuntimeError(f"OpenCV could not load its Haar cascade from {path}; reinstall opencv-python-headless<5.")
+        self.min_face_size = min_face_size
+        self.min_score = DEFAULT_MIN_SCORE["haar"] if min_score is None else min_score
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        import cv2
+
+        grey = cv2.equalizeHist(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
+        boxes, _, weights = self._cascade.detectMultiScale3(
+            grey, scaleFactor=1.1, minNeighbors=5,
+            minSize=(self.min_face_size, self.min_face_size), outputRejectLevels=True,
+        )
+        detections = []
+        for (x, y, w, h), weight in zip(np.asarray(boxes).reshape(-1, 4), np.asarray(weights).reshape(-1)):
+            score = 1.0 / (1.0 + math.exp(-float(weight)))
+            if score < self.min_score:
+                continue
+            landmarks = np.array([x, y]) + HAAR_RELATIVE_LANDMARKS * np.array([w, h])
+            detections.append(Detection((float(x), float(y), float(w), float(h)), score, landmarks, True))
+        detections.sort(key=lambda d: -d.score)
+        return detections
+
+
+class WholeImageDetector:
+    """No detection: the whole image is one face that is already cropped like a training chip."""
+
+    name: ClassVar[str] = "none"
+
+    def __init__(self, min_face_size: int = 0, min_score: float | None = None) -> None:
+        del min_face_size, min_score  # accepted for a uniform signature
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        from facedemo.alignment import whole_image_landmarks
+
+        height, width = image.shape[:2]
+        return [Detection((0.0, 0.0, float(width), float(height)), 1.0, whole_image_landmarks(width, height), True)]
+
+
+DETECTORS: dict[str, type] = {cls.name: cls for cls in (MTCNNDetector, HaarDetector, WholeImageDetector)}
+_cache: dict[tuple[str, int, float | None], Detector] = {}
+_cache_lock = threading.Lock()
+
+
+def get_detector(name: str = "mtcnn", min_face_size: int = DEFAULT_MIN_FACE_SIZE,
+                 min_score: float | None = None) -> Detector:
+    """Return a (cached) detector by name; an unknown name raises UnknownNameError listing the valid ones."""
+    if name not in DETECTORS:
+        raise UnknownNameError(f"Unknown detector {name!r}; valid detectors: {', '.join(DETECTORS)}")
+    key = (name, min_face_size, min_score)
+    with _cache_lock:
+        if key not in _cache:
+            logger.info("Loading detector %s", name)
+            _cache[key] = DETECTORS[name](min_face_size=min_face_size, min_score=min_score)
+        return _cache[key]

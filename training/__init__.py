@@ -1,0 +1,1 @@
+"""Dataset builders, model definitions, training and evaluation for FaceDemo."""
