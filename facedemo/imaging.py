@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import struct
 import warnings
 from pathlib import Path
 from typing import Union
@@ -54,6 +55,10 @@ def _open(source: ImageInput, name: str) -> Image.Image:
         ) from error
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
         raise ImageLoadError(f"Image too large: {name}. {error}") from error
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:
+        raise ImageLoadError(
+            f"Cannot decode {name}: {error}. The file may be truncated or corrupt; re-export it and try again."
+        ) from error
     return image
 
 

@@ -102,6 +102,15 @@ def _download(repo_id: str, revision: str) -> Path:
     return Path(folder)
 
 
+def _hub_failure(error: Exception) -> str:
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    if isinstance(error, LocalEntryNotFoundError) and os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        return "HF_HUB_OFFLINE is set and the huggingface_hub cache has no copy of this revision"
+    first_line = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {first_line[:200]}"
+
+
 def resolve_model(task: str, local_path: str | os.PathLike | None = None, repo: str | None = None,
                   revision: str | None = None) -> LoadedModel:
     """Load the model of a task from the first source that works.
@@ -128,8 +137,8 @@ def resolve_model(task: str, local_path: str | os.PathLike | None = None, repo: 
             logger.info("Loaded %s model from the Hub: %s", task, loaded.source)
             return loaded
         except Exception as error:  # network, missing repo, bad files: all fall back the same way
-            logger.warning("Using the shipped %s model: could not use hf://%s@%s (%s: %s)",
-                           task, repo_id, revision, type(error).__name__, str(error).splitlines()[0][:200])
+            logger.warning("Using the shipped %s model: could not use hf://%s@%s: %s",
+                           task, repo_id, revision, _hub_failure(error))
 
     shipped = SHIPPED_DIR / task
     loaded = load_model_dir(shipped, task, source=f"shipped:{shipped}")

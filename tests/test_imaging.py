@@ -178,3 +178,8 @@ def test_downscale_reports_scale_back():
     same, unit = downscale_for_detection(image[:100, :100], working_size=1200)
     assert same.shape == (100, 100, 3)
     assert unit == 1.0
+
+
+def test_broken_jpeg_header_rejected():
+    with pytest.raises(ImageLoadError, match="Cannot decode .*truncated or corrupt"):
+        load_image(b"\xff\xd8\xff\xe0 not really a jpeg")

@@ -102,6 +102,8 @@ def _calibrate_age_range(model, arrays, preset) -> dict[str, Any]:
 def _plot_curves(history_csv: Path, out_png: Path) -> None:
     import csv
 
+    if not history_csv.is_file():
+        return
     import matplotlib
 
     matplotlib.use("Agg")
