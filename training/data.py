@@ -145,7 +145,7 @@ def make_dataset(arrays: Arrays, task: str, preset: Preset, training: bool, seed
     dataset = tf.data.Dataset.from_tensor_slices(elements)
     if training:
         dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(preset.batch_size, drop_remainder=training)
+    dataset = dataset.batch(preset.batch_size)
     if training:
         augment = augmentation(preset, seed)
 

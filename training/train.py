@@ -28,9 +28,13 @@ AGE_RANGE_COVERAGE = 0.8
 def _configure_threads(threads: int | None) -> None:
     import tensorflow as tf
 
-    if threads:
+    if not threads:
+        return
+    try:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError as error:  # TensorFlow already ran an op in this process
+        logger.warning("Cannot set %d threads: %s", threads, error)
 
 
 def _compile(model, task: str, preset, learning_rate: float) -> None:
