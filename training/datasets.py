@@ -22,7 +22,7 @@ import datasets
 
 from facedemo.labels import AGE_GROUPS, GENDERS, RACES, age_group_index
 from training import splits
-from training.records import FaceRecord, group_identical
+from training.records import UNKNOWN, FaceRecord, group_identical
 from training.utkface import SourceError, read_utkface
 from training.wiki import DEFAULT_MIN_FACE_SCORE, read_wiki
 
@@ -53,7 +53,11 @@ def _to_dataset(records: list[FaceRecord]) -> datasets.Dataset:
         "age_group": [age_group_index(r.age) for r in records],
         "file_name": [r.file_name for r in records],
     }
-    return datasets.Dataset.from_dict(columns, features=FEATURES)
+    features = FEATURES
+    if any(r.photo_taken != UNKNOWN for r in records):
+        columns["photo_taken"] = [r.photo_taken for r in records]
+        features = datasets.Features({**FEATURES, "photo_taken": datasets.Value("int32")})
+    return datasets.Dataset.from_dict(columns, features=features)
 
 
 def split_fingerprint(train: list[str], validation: list[str]) -> str:

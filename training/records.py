@@ -26,6 +26,7 @@ class FaceRecord:
     age: int
     gender: int
     race: int = UNKNOWN
+    photo_taken: int = UNKNOWN  # year the photo was taken, where the source records it (WIKI)
 
     @property
     def sha256(self) -> str:

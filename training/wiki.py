@@ -149,7 +149,7 @@ def read_wiki(source: str, min_face_score: float = DEFAULT_MIN_FACE_SCORE) -> tu
             continue
         # WIKI codes gender as 1 = male, 0 = female; records use UTKFace codes (0 = male).
         utk_gender = 0 if gender == 1.0 else 1
-        records.append(FaceRecord(full_path, data, age, utk_gender, UNKNOWN))
+        records.append(FaceRecord(full_path, data, age, utk_gender, UNKNOWN, int(fields["photo_taken"][i])))
 
     if not records:
         raise SourceError(f"No row of {origin} passed the filters: {dict(stats.dropped)}.")

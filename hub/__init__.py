@@ -1,0 +1,1 @@
+"""Publishing to the Hugging Face Hub: models with their cards, datasets and the Space."""
