@@ -67,3 +67,15 @@ def utkface_chips(utkface_archive: Path) -> dict[str, bytes]:
                 if len(found) == len(wanted):
                     break
     return found
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The Gradio app served in this process on 127.0.0.1, with the shipped weights."""
+    from facedemo.analyzer import Analyzer
+    from facedemo.ui import MAX_UPLOAD, build_demo
+
+    demo = build_demo(Analyzer())
+    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, max_file_size=MAX_UPLOAD, quiet=True)
+    yield demo.local_url
+    demo.close()

@@ -12,17 +12,6 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def app_url():
-    from facedemo.analyzer import Analyzer
-    from facedemo.ui import MAX_UPLOAD, build_demo
-
-    demo = build_demo(Analyzer())
-    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, max_file_size=MAX_UPLOAD, quiet=True)
-    yield demo.local_url
-    demo.close()
-
-
-@pytest.fixture(scope="module")
 def client(app_url):
     from gradio_client import Client
 
