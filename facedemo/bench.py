@@ -49,7 +49,7 @@ def _set_threads(threads: int) -> None:
 
 
 def _test_photo(faces: int) -> np.ndarray:
-    """A 640x480 photo: scikit-image's astronaut, or a grid of her face repeated ``faces`` times."""
+    """Build a 640x480 photo: scikit-image's astronaut, or a grid of her face repeated ``faces`` times."""
     from PIL import Image
     from skimage import data
 
@@ -132,7 +132,7 @@ def _free_port() -> int:
 
 
 def section_app(runs: int) -> dict[str, Any]:
-    """Cold start of ``python app.py`` to its first answered request, and its peak resident memory."""
+    """Measure ``python app.py`` from process start to its first response, and its peak resident memory."""
     from gradio_client import Client, handle_file
     from PIL import Image
 
@@ -150,7 +150,7 @@ def section_app(runs: int) -> dict[str, Any]:
                 if process.poll() is not None:
                     raise RuntimeError(f"app.py exited with status {process.returncode} during start-up")
                 if time.perf_counter() - started > 180:
-                    raise TimeoutError("app.py did not answer within 180 s")
+                    raise TimeoutError("app.py did not respond within 180 s")
                 try:
                     client = Client(f"http://127.0.0.1:{port}/", verbose=False)
                 except Exception:  # not listening yet

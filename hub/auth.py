@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 
 
 class HubError(Exception):
-    """An upload that cannot proceed; the message says what failed and what to do."""
+    """An upload that cannot proceed. The message states what failed and what to do next."""
 
 
 def get_token() -> str:

@@ -265,12 +265,25 @@ def test_wiki_from_tar_archive(tmp_path):
     assert len(records) == 2
 
 
+# Four more kept rows in one stratum (male, 50-74), so the split gives validation one row.
+WIKI_ROWS_SPLITTABLE = WIKI_ROWS + [
+    {"full_path": f"05/extra_{i}.jpg", "born": dt.date(1950, 3, 1), "taken": 2005, "gender": 1.0, "score": 4.0}
+    for i in range(4)
+]
+
+
 def test_wiki_build_cli(tmp_path, capsys):
-    _write_wiki(tmp_path / "wiki_crop", WIKI_ROWS)
+    _write_wiki(tmp_path / "wiki_crop", WIKI_ROWS_SPLITTABLE)
     assert builder.main(["wiki", str(tmp_path / "wiki_crop"), str(tmp_path / "out")]) == 0
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert summary["rows"]["train"] + summary["rows"]["validation"] == 2
+    assert summary["rows"] == {"train": 5, "validation": 1}
     assert summary["min_face_score"] == 3.0
+
+
+def test_too_few_rows_for_split_rejected(tmp_path, capsys):
+    _write_wiki(tmp_path / "wiki_crop", WIKI_ROWS)
+    assert builder.main(["wiki", str(tmp_path / "wiki_crop"), str(tmp_path / "out")]) == 2
+    assert "Only 2 usable images after grouping" in capsys.readouterr().err
 
 
 def test_mat_without_wiki_struct_rejected(tmp_path):
@@ -313,3 +326,29 @@ def test_build_real_utkface_archive(tmp_path, utkface_archive):
     assert len(dataset["train"]) + len(dataset["validation"]) == summary["rows"]["train"] + summary["rows"]["validation"]
     share = summary["rows"]["validation"] / (summary["rows"]["train"] + summary["rows"]["validation"])
     assert 0.14 < share < 0.16
+
+
+def test_wiki_dataset_keeps_photo_year(tmp_path):
+    import datasets
+
+    _write_wiki(tmp_path / "wiki_crop", WIKI_ROWS_SPLITTABLE)
+    assert builder.main(["wiki", str(tmp_path / "wiki_crop"), str(tmp_path / "out")]) == 0
+    dataset = datasets.load_from_disk(str(tmp_path / "out"))
+    years = sorted(list(dataset["train"]["photo_taken"]) + list(dataset["validation"]["photo_taken"]))
+    assert years == [2000, 2005, 2005, 2005, 2005, 2010]
+
+
+def test_eda_report_on_wiki_build(tmp_path):
+    from training.eda import make_report
+
+    _write_wiki(tmp_path / "wiki_crop", WIKI_ROWS_SPLITTABLE)
+    assert builder.main(["wiki", str(tmp_path / "wiki_crop"), str(tmp_path / "out")]) == 0
+    report = make_report(tmp_path / "out", tmp_path / "eda").read_text()
+    assert "6 faces (train 5, validation 1)" in report
+    assert "| male | 5 | 83.3% | 54.0 |" in report  # ages 50, 55, 55, 55, 55
+    assert "| female | 1 | 16.7% | 19.0 |" in report
+    assert "## Age against the year the photo was taken" in report
+    assert "## Race labels" not in report  # WIKI has none
+    for png in ("age_histogram.png", "gender_counts.png", "age_group_counts.png", "pixel_stats_by_age.png",
+                "pixel_mean_by_age.png", "age_by_photo_year.png"):
+        assert (tmp_path / "eda" / png).is_file(), png

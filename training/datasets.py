@@ -44,7 +44,7 @@ def _stratum(record: FaceRecord) -> tuple[int, int]:
     return age_group_index(record.age), record.gender
 
 
-def _to_dataset(records: list[FaceRecord]) -> datasets.Dataset:
+def _to_dataset(records: list[FaceRecord], with_photo_taken: bool) -> datasets.Dataset:
     columns: dict[str, list[Any]] = {
         "image": [{"bytes": r.image_bytes, "path": r.file_name} for r in records],
         "age": [r.age for r in records],
@@ -54,7 +54,7 @@ def _to_dataset(records: list[FaceRecord]) -> datasets.Dataset:
         "file_name": [r.file_name for r in records],
     }
     features = FEATURES
-    if any(r.photo_taken != UNKNOWN for r in records):
+    if with_photo_taken:
         columns["photo_taken"] = [r.photo_taken for r in records]
         features = datasets.Features({**FEATURES, "photo_taken": datasets.Value("int32")})
     return datasets.Dataset.from_dict(columns, features=features)
@@ -81,7 +81,14 @@ def build(
     train, validation = splits.stratified_split(
         kept, _stratum, lambda r: r.file_name, validation_fraction=validation_fraction, seed=seed
     )
-    dataset = datasets.DatasetDict({"train": _to_dataset(train), "validation": _to_dataset(validation)})
+    if not train or not validation:
+        raise SourceError(
+            f"Only {len(kept)} usable images after grouping: too few to give both splits a row "
+            f"(validation takes {validation_fraction:.0%} of each age-group and gender stratum). Add more images."
+        )
+    with_photo_taken = any(r.photo_taken != UNKNOWN for r in kept)
+    dataset = datasets.DatasetDict({"train": _to_dataset(train, with_photo_taken),
+                                    "validation": _to_dataset(validation, with_photo_taken)})
 
     train_names = [r.file_name for r in train]
     validation_names = [r.file_name for r in validation]

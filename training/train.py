@@ -2,7 +2,7 @@
 
     python -m training.train classifier|age DATASET_DIR OUT_DIR [--preset NAME] [--epochs N] [--resume]
 
-Checkpoints go to OUT_DIR.work/ after every epoch; a finished (or interrupted) run then writes
+Checkpoints go to OUT_DIR.work/ after every epoch. A finished or interrupted run then writes
 OUT_DIR in one rename, so a crash never leaves a half-written model in OUT_DIR.
 """
 
@@ -185,7 +185,7 @@ def train(task: str, dataset_dir: Path, out: Path, preset_name: str, epochs: int
     epochs = epochs or preset.epochs
     work = out.with_name(out.name + ".work")
     if work.exists() and not resume:
-        raise FileExistsError(f"{work} holds an earlier run. Pass --resume to continue it, or delete it.")
+        raise FileExistsError(f"{work} contains an earlier run. Pass --resume to continue it, or delete it.")
     work.mkdir(parents=True, exist_ok=True)
 
     arrays = load_split(dataset_dir, "train", preset.input_size)

@@ -88,7 +88,7 @@ def _open_source(source: str) -> tuple[bytes, str, _ImageReader]:
     if path.is_dir():
         mat_path = path / "wiki.mat"
         if not mat_path.is_file():
-            raise SourceError(f"{mat_path} not found. Pass the wiki_crop folder that holds wiki.mat.")
+            raise SourceError(f"{mat_path} not found. Pass the wiki_crop folder that contains wiki.mat.")
         return mat_path.read_bytes(), str(mat_path), _ImageReader(path, None, "")
     if path.is_file():
         try:
@@ -97,7 +97,7 @@ def _open_source(source: str) -> tuple[bytes, str, _ImageReader]:
             raise SourceError(f"Cannot read archive {path}: {error}. Pass the wiki_crop folder or its .tar file.") from error
         mat_member = next((m for m in tar.getmembers() if PurePosixPath(m.name).name == "wiki.mat"), None)
         if mat_member is None:
-            raise SourceError(f"Archive {path} holds no wiki.mat.")
+            raise SourceError(f"wiki.mat not found in archive {path}. Pass the wiki_crop .tar archive.")
         prefix = str(PurePosixPath(mat_member.name).parent)
         prefix = "" if prefix == "." else prefix + "/"
         return tar.extractfile(mat_member).read(), f"{path}:{mat_member.name}", _ImageReader(path, tar, prefix)
