@@ -129,7 +129,7 @@ def test_age_distribution_output_is_expected_value():
 
 
 def test_unknown_preset_lists_valid_names():
-    with pytest.raises(ValueError, match=r"valid presets: \['compact64', 'reference'\]"):
+    with pytest.raises(ValueError, match=r"valid presets: \['compact64', 'compact64_unbalanced', 'reference'\]"):
         get_preset("classifier", "resnet50")
 
 

@@ -61,9 +61,12 @@ DEFAULT_CLASSIFIER = Preset(
     rotation_degrees=10.0, brightness=(0.7, 1.3), shift=0.06, zoom=0.1, balance_age_groups=True,
 )
 DEFAULT_AGE = DEFAULT_CLASSIFIER
+# The default without age-group weights, to measure what the weighting changes.
+UNBALANCED_CLASSIFIER = dataclasses.replace(DEFAULT_CLASSIFIER, name="compact64_unbalanced", balance_age_groups=False)
 
 PRESETS: dict[str, dict[str, Preset]] = {
-    "classifier": {"compact64": DEFAULT_CLASSIFIER, "reference": REFERENCE_CLASSIFIER},
+    "classifier": {"compact64": DEFAULT_CLASSIFIER, "compact64_unbalanced": UNBALANCED_CLASSIFIER,
+                   "reference": REFERENCE_CLASSIFIER},
     "age": {"compact64": DEFAULT_AGE, "reference": REFERENCE_AGE},
 }
 DEFAULT_PRESET = "compact64"

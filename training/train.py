@@ -249,7 +249,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("task", choices=["classifier", "age"], help="which model to train")
     parser.add_argument("dataset_dir", type=Path, help="a DatasetDict folder written by training.datasets")
     parser.add_argument("out_dir", type=Path, help="output folder for the trained model")
-    parser.add_argument("--preset", default="compact64", help="preset name: compact64 (default) or reference")
+    parser.add_argument("--preset", default="compact64",
+                        help="preset name: compact64 (default), compact64_unbalanced (no age-group weights) or reference")
     parser.add_argument("--epochs", type=int, help="number of epochs (default: the preset's)")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in OUT_DIR.work")
     parser.add_argument("--threads", type=int, help="CPU threads for TensorFlow (default: all cores)")
