@@ -21,14 +21,17 @@ from facedemo.labels import AGE_GROUPS, GENDERS, RACES
 from facedemo.predictor import age_ranges
 from facedemo.weights import METADATA_FILE, load_model_dir
 from training import metrics
-from training.data import load_split
+from training.data import holdout_mask, load_split
 
 logger = logging.getLogger(__name__)
 
 
-def _predict(model, images: np.ndarray) -> dict[str, np.ndarray]:
-    outputs = model.predict(images, batch_size=256, verbose=0)
-    return {name: np.asarray(value) for name, value in outputs.items()}
+def _predict(model, images: np.ndarray, flip: bool = False) -> dict[str, np.ndarray]:
+    outputs = {name: np.asarray(value) for name, value in model.predict(images, batch_size=256, verbose=0).items()}
+    if flip:  # average with the mirrored faces, as facedemo's Predictor does with flip=True
+        mirrored = model.predict(np.ascontiguousarray(images[:, :, ::-1, :]), batch_size=256, verbose=0)
+        outputs = {name: (value + np.asarray(mirrored[name])) / 2.0 for name, value in outputs.items()}
+    return outputs
 
 
 def classifier_metrics(outputs: dict[str, np.ndarray], arrays) -> dict[str, Any]:
@@ -94,6 +97,8 @@ def _plots(result: dict[str, Any], outputs: dict[str, np.ndarray], arrays, out: 
 
 def _report(result: dict[str, Any], plots: list[str]) -> str:
     where = f"{result['dataset']}, split {result['split']}, {result['count']} faces"
+    if result.get("flip"):
+        where += ", each averaged with its mirror image"
     lines = [f"# Evaluation of the {result['task']} model", "", f"Measured on {where}.", ""]
     scalar = {k: v for k, v in result["metrics"].items() if isinstance(v, float)}
     lines += ["| metric | value |", "| --- | --- |"]
@@ -110,22 +115,30 @@ def _report(result: dict[str, Any], plots: list[str]) -> str:
 
 
 def evaluate_model(model_dir: Path, dataset_dir: Path, split: str = "validation", out: Path | None = None,
-                   limit: int | None = None) -> dict[str, Any]:
-    """Evaluate the model in model_dir on one split and write metrics.json and report.md."""
+                   limit: int | None = None, flip: bool = False) -> dict[str, Any]:
+    """Evaluate the model in model_dir on one split and write metrics.json and report.md.
+
+    ``split`` may also be "holdout": the rows of train that training kept aside, where choices
+    such as test-time flipping can be made without touching the validation split.
+    """
     metadata = json.loads((Path(model_dir) / METADATA_FILE).read_text())
     task = metadata["task"]
     loaded = load_model_dir(model_dir, task)
-    arrays = load_split(dataset_dir, split, loaded.input_size)
+    if split == "holdout":
+        arrays = load_split(dataset_dir, "train", loaded.input_size)
+        arrays = arrays.subset(holdout_mask(arrays.file_name))
+    else:
+        arrays = load_split(dataset_dir, split, loaded.input_size)
     if limit:
         arrays = arrays.subset(np.arange(len(arrays)) < limit)
-    outputs = _predict(loaded.model, arrays.images)
+    outputs = _predict(loaded.model, arrays.images, flip)
     values = classifier_metrics(outputs, arrays) if task == "classifier" else age_metrics(outputs, arrays, metadata)
 
     summary_path = Path(dataset_dir) / "summary.json"
     source = json.loads(summary_path.read_text()).get("source", "unknown") if summary_path.is_file() else "unknown"
     dataset_name = {"utkface": "UTKFace", "wiki": "IMDB-WIKI (wiki_crop)"}.get(source, source)
     result = {"task": task, "dataset": dataset_name, "dataset_dir": str(dataset_dir), "split": split,
-              "count": len(arrays), "metrics": values}
+              "count": len(arrays), "flip": flip, "metrics": values}
 
     out = Path(out or model_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -141,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("model_dir", type=Path, help="a model folder written by training.train")
     parser.add_argument("dataset_dir", type=Path, help="a DatasetDict folder written by training.datasets")
-    parser.add_argument("--split", default="validation", help="split to evaluate on")
+    parser.add_argument("--split", default="validation",
+                        help="split to evaluate on, or 'holdout' for the rows of train kept out of training")
+    parser.add_argument("--flip", action="store_true", help="average each prediction with that of the mirrored face")
     parser.add_argument("--out", type=Path, help="output folder (default: MODEL_DIR)")
     parser.add_argument("--limit", type=int, help="evaluate only the first N rows")
     args = parser.parse_args(argv)
@@ -150,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         if not path.exists():
             print(f"error: {what} not found: {path}", file=sys.stderr)
             return 2
-    result = evaluate_model(args.model_dir, args.dataset_dir, args.split, args.out, args.limit)
+    result = evaluate_model(args.model_dir, args.dataset_dir, args.split, args.out, args.limit, args.flip)
     print(json.dumps({k: v for k, v in result["metrics"].items() if isinstance(v, float)}, indent=2))
     return 0
 
