@@ -12,6 +12,7 @@ from facedemo.alignment import align_face
 from facedemo.detection import get_detector
 from facedemo.errors import UnknownNameError
 from facedemo.imaging import load_image
+from facedemo.smoothing import box_iou
 
 # Eileen Collins' face in scikit-image's astronaut photo, (x, y, width, height), drawn by hand.
 ASTRONAUT_FACE = (178.0, 62.0, 88.0, 110.0)
@@ -19,19 +20,11 @@ ASTRONAUT_FACE = (178.0, 62.0, 88.0, 110.0)
 pytestmark = pytest.mark.slow
 
 
-def iou(a, b) -> float:
-    ax2, ay2, bx2, by2 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
-    width = max(0.0, min(ax2, bx2) - max(a[0], b[0]))
-    height = max(0.0, min(ay2, by2) - max(a[1], b[1]))
-    inter = width * height
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
-
-
 @pytest.mark.parametrize("name", ["mtcnn", "haar"])
 def test_astronaut_has_one_face(name, astronaut):
     faces = get_detector(name).detect(astronaut)
     assert len(faces) == 1
-    assert iou(faces[0].box, ASTRONAUT_FACE) > 0.6
+    assert box_iou(faces[0].box, ASTRONAUT_FACE) > 0.6
     assert 0.0 <= faces[0].score <= 1.0
     left_eye, right_eye = faces[0].landmarks[0], faces[0].landmarks[1]
     assert left_eye[0] < right_eye[0]  # image-left eye first

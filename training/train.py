@@ -19,9 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from facedemo.weights import METADATA_FILE
+
 logger = logging.getLogger(__name__)
 
-METADATA_FILE = "facedemo.json"
 AGE_RANGE_COVERAGE = 0.8
 
 
