@@ -77,7 +77,9 @@ class Analyzer:
         self.min_face_size = min_face_size
         self.min_score = min_score
         self.max_faces = max_faces
-        get_detector(detector, min_face_size, min_score)  # fail early on an unknown name
+        get_detector(detector, min_face_size)  # fail early on an unknown name or a bad size
+        if min_score is not None and not 0.0 <= min_score <= 1.0:
+            raise ValueError(f"min_score must be in [0, 1], got {min_score}")
         classifier = resolve_model("classifier", classifier_path)
         age_model = resolve_model("age", age_model_path)
         self.predictor = Predictor(classifier, age_model, flip=flip)
@@ -91,7 +93,7 @@ class Analyzer:
         name = detector or self.detector_name
         score = self.min_score if min_score is None else min_score
         small, scale = downscale_for_detection(image)
-        detections = get_detector(name, self.min_face_size, score).detect(small)
+        detections = get_detector(name, self.min_face_size).detect(small, score)
         detections = [d.scaled(scale) for d in detections] if scale != 1.0 else detections
         detections.sort(key=lambda d: -d.area)
         return detections[: self.max_faces]

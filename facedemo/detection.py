@@ -42,8 +42,11 @@ class Detection:
 class Detector(Protocol):
     name: ClassVar[str]
 
-    def detect(self, image: np.ndarray) -> list[Detection]:
-        """Find faces in an RGB uint8 image (H, W, 3), highest score first."""
+    def detect(self, image: np.ndarray, min_score: float | None = None) -> list[Detection]:
+        """Find faces in an RGB uint8 image (H, W, 3), highest score first.
+
+        ``min_score`` drops weaker detections; None uses the detector's DEFAULT_MIN_SCORE.
+        """
 
 
 # Landmark positions relative to a Haar box (x and y as fractions of width and height), for
@@ -54,7 +57,19 @@ HAAR_RELATIVE_LANDMARKS = np.array(
 )
 
 DEFAULT_MIN_FACE_SIZE = 20
+# MTCNN's smallest proposal window; smaller minimum face sizes are rejected.
+MIN_FACE_SIZE_LIMIT = 12
 DEFAULT_MIN_SCORE = {"mtcnn": 0.9, "haar": 0.0, "none": 0.0}
+# mtcnn 1.0.0 sizes its image pyramid from the image alone, so a min_face_size far from its
+# default of 20 leaves the pyramid at the wrong scales and loses faces (40 px found none in a
+# 640x480 photo with an 80 px face). Detection therefore runs with at most this minimum, and
+# larger minimums are applied to the boxes afterwards.
+_MTCNN_PYRAMID_MIN_FACE = 20
+
+
+def _check_min_face_size(min_face_size: int) -> None:
+    if min_face_size < MIN_FACE_SIZE_LIMIT:
+        raise ValueError(f"min_face_size must be at least {MIN_FACE_SIZE_LIMIT} pixels, got {min_face_size}")
 
 
 class MTCNNDetector:
@@ -63,25 +78,27 @@ class MTCNNDetector:
     name: ClassVar[str] = "mtcnn"
     _lock = threading.Lock()
 
-    def __init__(self, min_face_size: int = DEFAULT_MIN_FACE_SIZE, min_score: float | None = None) -> None:
+    def __init__(self, min_face_size: int = DEFAULT_MIN_FACE_SIZE) -> None:
         from mtcnn import MTCNN
 
+        _check_min_face_size(min_face_size)
         self.min_face_size = min_face_size
-        self.min_score = DEFAULT_MIN_SCORE["mtcnn"] if min_score is None else min_score
         self._mtcnn = MTCNN(device="CPU:0")
 
-    def detect(self, image: np.ndarray) -> list[Detection]:
-        if min(image.shape[:2]) < 12:
-            return []  # smaller than MTCNN's 12-pixel proposal window
+    def detect(self, image: np.ndarray, min_score: float | None = None) -> list[Detection]:
+        min_score = DEFAULT_MIN_SCORE["mtcnn"] if min_score is None else min_score
+        if min(image.shape[:2]) < MIN_FACE_SIZE_LIMIT:
+            return []
         with self._lock:
             rows = self._mtcnn.detect_faces(
-                image, box_format="xyxy", output_type="numpy", min_face_size=self.min_face_size,
-                threshold_onet=min(0.8, self.min_score),
+                image, box_format="xyxy", output_type="numpy",
+                min_face_size=min(self.min_face_size, _MTCNN_PYRAMID_MIN_FACE),
+                threshold_onet=min(0.8, min_score),
             )
         detections = []
         for row in np.asarray(rows).reshape(-1, 16):
             x1, y1, x2, y2, score = (float(v) for v in row[1:6])
-            if score < self.min_score:
+            if score < min_score or max(x2 - x1, y2 - y1) < self.min_face_size:
                 continue
             # The numpy output stores the five x coordinates, then the five y coordinates.
             points = np.stack([row[6:11], row[11:16]], axis=1).astype(np.float64)
@@ -99,19 +116,20 @@ class HaarDetector:
 
     name: ClassVar[str] = "haar"
 
-    def __init__(self, min_face_size: int = DEFAULT_MIN_FACE_SIZE, min_score: float | None = None) -> None:
+    def __init__(self, min_face_size: int = DEFAULT_MIN_FACE_SIZE) -> None:
         import cv2
 
+        _check_min_face_size(min_face_size)
         path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
         self._cascade = cv2.CascadeClassifier(path)
         if self._cascade.empty():
             raise RuntimeError(f"OpenCV could not load its Haar cascade from {path}; reinstall opencv-python-headless<5.")
         self.min_face_size = min_face_size
-        self.min_score = DEFAULT_MIN_SCORE["haar"] if min_score is None else min_score
 
-    def detect(self, image: np.ndarray) -> list[Detection]:
+    def detect(self, image: np.ndarray, min_score: float | None = None) -> list[Detection]:
         import cv2
 
+        min_score = DEFAULT_MIN_SCORE["haar"] if min_score is None else min_score
         grey = cv2.equalizeHist(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
         boxes, _, weights = self._cascade.detectMultiScale3(
             grey, scaleFactor=1.1, minNeighbors=5,
@@ -120,7 +138,7 @@ class HaarDetector:
         detections = []
         for (x, y, w, h), weight in zip(np.asarray(boxes).reshape(-1, 4), np.asarray(weights).reshape(-1)):
             score = 1.0 / (1.0 + math.exp(-float(weight)))
-            if score < self.min_score:
+            if score < min_score:
                 continue
             landmarks = np.array([x, y]) + HAAR_RELATIVE_LANDMARKS * np.array([w, h])
             detections.append(Detection((float(x), float(y), float(w), float(h)), score, landmarks, True))
@@ -133,10 +151,10 @@ class WholeImageDetector:
 
     name: ClassVar[str] = "none"
 
-    def __init__(self, min_face_size: int = 0, min_score: float | None = None) -> None:
-        del min_face_size, min_score  # accepted for a uniform signature
+    def __init__(self, min_face_size: int = DEFAULT_MIN_FACE_SIZE) -> None:
+        del min_face_size  # accepted for a uniform signature
 
-    def detect(self, image: np.ndarray) -> list[Detection]:
+    def detect(self, image: np.ndarray, min_score: float | None = None) -> list[Detection]:
         from facedemo.alignment import whole_image_landmarks
 
         height, width = image.shape[:2]
@@ -144,18 +162,21 @@ class WholeImageDetector:
 
 
 DETECTORS: dict[str, type] = {cls.name: cls for cls in (MTCNNDetector, HaarDetector, WholeImageDetector)}
-_cache: dict[tuple[str, int, float | None], Detector] = {}
+_cache: dict[tuple[str, int], Detector] = {}
 _cache_lock = threading.Lock()
 
 
-def get_detector(name: str = "mtcnn", min_face_size: int = DEFAULT_MIN_FACE_SIZE,
-                 min_score: float | None = None) -> Detector:
-    """Return a (cached) detector by name; an unknown name raises UnknownNameError listing the valid ones."""
+def get_detector(name: str = "mtcnn", min_face_size: int = DEFAULT_MIN_FACE_SIZE) -> Detector:
+    """Return a cached detector by name and minimum face size in pixels.
+
+    Raises UnknownNameError, listing the valid names, for an unknown name, and ValueError for a
+    minimum face size under MIN_FACE_SIZE_LIMIT.
+    """
     if name not in DETECTORS:
         raise UnknownNameError(f"Unknown detector {name!r}; valid detectors: {', '.join(DETECTORS)}")
-    key = (name, min_face_size, min_score)
+    key = (name, min_face_size)
     with _cache_lock:
         if key not in _cache:
-            logger.info("Loading detector %s", name)
-            _cache[key] = DETECTORS[name](min_face_size=min_face_size, min_score=min_score)
+            logger.info("Loading detector %s (minimum face %d px)", name, min_face_size)
+            _cache[key] = DETECTORS[name](min_face_size=min_face_size)
         return _cache[key]

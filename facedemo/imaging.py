@@ -54,7 +54,9 @@ def _open(source: ImageInput, name: str) -> Image.Image:
             f"Not an image: {name}. Pass a JPEG, PNG, WebP, GIF, BMP or TIFF image."
         ) from error
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
-        raise ImageLoadError(f"Image too large: {name}. {error}") from error
+        raise ImageLoadError(
+            f"Image too large: {name} has more than {MAX_PIXELS:,} pixels. Resize it and try again."
+        ) from error
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:
         raise ImageLoadError(
             f"Cannot decode {name}: {error}. The file may be truncated or corrupt; re-export it and try again."

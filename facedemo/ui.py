@@ -22,6 +22,8 @@ from facedemo.smoothing import FaceSmoother
 logger = logging.getLogger(__name__)
 
 MAX_UPLOAD = "20mb"
+# Gradio keeps uploads in its temporary folder; every 10 minutes, delete those older than 10 minutes.
+DELETE_CACHE = (600, 600)
 CONCURRENCY_LIMIT = 2
 LIVE_DETECTOR = "haar"
 LIVE_INTERVAL_SECONDS = 0.15
@@ -36,8 +38,9 @@ ABOUT = """
 meant to hold the true age 4 times in 5. Both models are small CNNs trained from scratch on
 UTKFace (about 17,000 faces, non-commercial research licence).
 
-**What it cannot do.** Gender is predicted as one of two labels, as UTKFace records it, and says
-nothing about how a person identifies. Errors are larger for children, people over 70 and faces
+**What it cannot do.** Gender is predicted as one of two labels, as UTKFace records it, and tells
+nothing about how a person identifies. It is wrong often enough to see in the examples: it labels
+Grace Hopper, photographed in uniform, as male. Errors are larger for children, people over 70 and faces
 that are small, blurred, turned away or lit harshly; UTKFace's uneven mix of ethnicities affects
 accuracy too. The output is a guess about appearance: do not use it to make decisions about people.
 """
@@ -165,7 +168,7 @@ def build_demo(analyzer: Analyzer) -> gr.Blocks:
     handlers = DemoHandlers(analyzer)
     sources = ", ".join(f"{task}: {source}" for task, source in analyzer.model_sources.items())
 
-    with gr.Blocks(title="FaceDemo: gender, age group and age") as demo:
+    with gr.Blocks(title="FaceDemo: gender, age group and age", delete_cache=DELETE_CACHE) as demo:
         gr.Markdown("# FaceDemo\nGender, age group and age for every face in a photo.")
         with gr.Tab("Photo"):
             with gr.Row():
@@ -195,7 +198,8 @@ def build_demo(analyzer: Analyzer) -> gr.Blocks:
 
         with gr.Accordion("About the models", open=False):
             gr.Markdown(ABOUT + f"\n\nModels in use: {sources}. Images over {MAX_PIXELS:,} pixels or "
-                        f"{MAX_UPLOAD} are rejected; nothing you send is stored.")
+                        f"{MAX_UPLOAD} are rejected. Uploads stay in the server's temporary folder for "
+                        "about 10 to 20 minutes, then are deleted; nothing else is stored.")
 
         inputs = [photo, detector, min_score, cropped]
         run.click(handlers.analyze_photo, inputs, [annotated, details, faces_json], api_name="analyze",

@@ -70,6 +70,8 @@ def load_model_dir(path: str | os.PathLike, task: str, source: str | None = None
 
     folder = Path(path)
     origin = source or str(folder)
+    if not folder.is_dir():
+        raise ModelLoadError(f"Model folder not found: {folder}. Pass a folder written by training.train or hub.publish.")
     metadata_path = folder / METADATA_FILE
     if not metadata_path.is_file():
         raise ModelLoadError(f"{origin}: {METADATA_FILE} not found; pass a folder written by training.train or hub.publish")
@@ -102,10 +104,15 @@ def _download(repo_id: str, revision: str) -> Path:
     return Path(folder)
 
 
-def _hub_failure(error: Exception) -> str:
+def _offline_without_cache(error: Exception) -> bool:
     from huggingface_hub.errors import LocalEntryNotFoundError
 
-    if isinstance(error, LocalEntryNotFoundError) and os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+    return offline and isinstance(error, LocalEntryNotFoundError)
+
+
+def _hub_failure(error: Exception) -> str:
+    if _offline_without_cache(error):
         return "HF_HUB_OFFLINE is set and the huggingface_hub cache has no copy of this revision"
     first_line = str(error).splitlines()[0] if str(error) else ""
     return f"{type(error).__name__}: {first_line[:200]}"
@@ -137,8 +144,9 @@ def resolve_model(task: str, local_path: str | os.PathLike | None = None, repo: 
             logger.info("Loaded %s model from the Hub: %s", task, loaded.source)
             return loaded
         except Exception as error:  # network, missing repo, bad files: all fall back the same way
-            logger.warning("Using the shipped %s model: could not use hf://%s@%s: %s",
-                           task, repo_id, revision, _hub_failure(error))
+            # Offline with nothing cached is the expected case of an offline start, not a failure.
+            log = logger.info if _offline_without_cache(error) else logger.warning
+            log("Using the shipped %s model: could not use hf://%s@%s: %s", task, repo_id, revision, _hub_failure(error))
 
     shipped = SHIPPED_DIR / task
     loaded = load_model_dir(shipped, task, source=f"shipped:{shipped}")

@@ -34,12 +34,12 @@ def main() -> int:
 
     chips = list(iter_source(args.source))
     random.Random(args.seed).shuffle(chips)
-    mtcnn, haar = MTCNNDetector(min_score=0.9), HaarDetector()
+    mtcnn, haar = MTCNNDetector(), HaarDetector()
 
     points, relative, sizes = [], [], []
     for _, data in chips[: args.count]:
         image = decode_image(data)
-        faces = mtcnn.detect(image)
+        faces = mtcnn.detect(image, min_score=0.9)
         if len(faces) != 1:
             continue
         landmarks = faces[0].landmarks

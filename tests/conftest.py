@@ -13,7 +13,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-UTKFACE_ARCHIVE = REPO_ROOT.parent / "shared" / "data" / "UTKFace.tar.gz"
+UTKFACE_ARCHIVE = Path(os.environ.get("FACEDEMO_UTKFACE_ARCHIVE", REPO_ROOT.parent / "shared" / "data" / "UTKFace.tar.gz"))
 # Adult faces from the validation split of the default build (never trained on), by label.
 MALE_CHIPS = ["30_0_0_20170111181750341.jpg.chip.jpg", "30_0_0_20170117120709730.jpg.chip.jpg"]
 FEMALE_CHIPS = ["25_1_0_20170103182309849.jpg.chip.jpg", "25_1_0_20170112235132967.jpg.chip.jpg"]
@@ -50,7 +50,7 @@ def no_face_image() -> np.ndarray:
 @pytest.fixture(scope="session")
 def utkface_archive() -> Path:
     if not UTKFACE_ARCHIVE.is_file():
-        pytest.skip(f"UTKFace archive not found at {UTKFACE_ARCHIVE}; these tests need the shared data folder")
+        pytest.skip(f"UTKFace archive not found at {UTKFACE_ARCHIVE}; set FACEDEMO_UTKFACE_ARCHIVE to its path")
     return UTKFACE_ARCHIVE
 
 

@@ -70,3 +70,28 @@ def test_unknown_detector_rejected():
     result = _run("predict", "--detector", "yolo", "x.jpg")
     assert result.returncode == 2
     assert "invalid choice: 'yolo'" in result.stderr
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--min-score", "2", "must be in [0, 1], got 2"),
+    ("--min-face-size", "0", "must be at least 12 pixels, got 0"),
+])
+def test_out_of_range_options_rejected(option, value, message):
+    result = _run("predict", option, value, "x.jpg")
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_folder_without_images_warns(tmp_path):
+    (tmp_path / "readme.txt").write_text("no photos here")
+    result = _run("predict", str(tmp_path))
+    assert result.returncode == 0
+    assert result.stdout == ""
+    assert "no image files" in result.stderr
+    assert str(tmp_path) in result.stderr
+
+
+def test_missing_model_folder_named(tmp_path):
+    result = _run("predict", "--age-model", str(tmp_path / "nowhere"), "x.jpg")
+    assert result.returncode == 2
+    assert f"Model folder not found: {tmp_path / 'nowhere'}" in result.stderr

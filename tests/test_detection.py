@@ -60,7 +60,25 @@ def test_unknown_detector_lists_valid_names():
 
 
 def test_min_score_filters_faces(astronaut):
-    assert get_detector("mtcnn", min_score=0.99999999).detect(np.ascontiguousarray(astronaut[::4, ::4])) == []
+    small = np.ascontiguousarray(astronaut[::4, ::4])
+    assert len(get_detector("mtcnn").detect(small, min_score=0.5)) == 1
+    assert get_detector("mtcnn").detect(small, min_score=0.99999999) == []
+
+
+@pytest.mark.parametrize("size", [12, 20, 40, 60])
+def test_min_face_size_keeps_larger_faces(size, astronaut):
+    faces = get_detector("mtcnn", min_face_size=size).detect(astronaut)  # her face is about 85 px wide
+    assert len(faces) == 1
+
+
+def test_min_face_size_drops_smaller_faces(astronaut):
+    assert get_detector("mtcnn", min_face_size=150).detect(astronaut) == []
+
+
+@pytest.mark.parametrize("size", [0, -5, 11])
+def test_min_face_size_below_limit_rejected(size):
+    with pytest.raises(ValueError, match="min_face_size must be at least 12 pixels"):
+        get_detector("mtcnn", min_face_size=size)
 
 
 def test_tilted_face_found_and_aligned_upright(astronaut):
