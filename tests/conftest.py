@@ -32,14 +32,6 @@ def astronaut() -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
-def grace_hopper_path() -> Path:
-    """Grace Hopper, a U.S. Navy portrait in the public domain, shipped with matplotlib."""
-    import matplotlib
-
-    return Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
-
-
-@pytest.fixture(scope="session")
 def no_face_image() -> np.ndarray:
     """A photo with no face: scikit-image's coffee cup (public domain)."""
     from skimage import data
