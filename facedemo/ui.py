@@ -114,7 +114,11 @@ class DemoHandlers:
         try:
             _, faces = self._analyze(file, detector, min_score, cropped)
         except FaceDemoError as error:
+            logger.info("Rejected API input: %s", error)
             return {"error": _public_message(error)}
+        except Exception:
+            logger.exception("API analysis failed")
+            return {"error": "Analysis failed on the server. Try another image."}
         return {"faces": [face.to_dict() for face in faces]}
 
     def analyze_frame(self, frame: np.ndarray | None, smoother: FaceSmoother | None):
@@ -126,6 +130,9 @@ class DemoHandlers:
             faces = self.analyzer.analyze(frame, detector=LIVE_DETECTOR)
         except FaceDemoError as error:
             logger.info("Skipped webcam frame: %s", error)
+            return frame, smoother
+        except Exception:
+            logger.exception("Webcam frame analysis failed")
             return frame, smoother
         return draw_faces(frame, smoother.update(faces)), smoother
 
