@@ -209,3 +209,26 @@ def test_age_training_calibrates_range_and_exports(tmp_path):
     images = np.random.default_rng(1).integers(0, 255, (2, 64, 64, 3)).astype("float32")
     np.testing.assert_allclose(reloaded.predict(images, verbose=0)["age"], original.predict(images, verbose=0)["age"],
                                rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_interrupt_keeps_best_checkpoint(tmp_path, monkeypatch):
+    from training import train as train_module
+
+    dataset = _tiny_dataset(tmp_path)
+    original_save = train_module._EpochState.save
+
+    def save_then_interrupt(self, model, epoch, logs):
+        original_save(self, model, epoch, logs)
+        if epoch == 1:
+            raise KeyboardInterrupt  # what Ctrl-C raises inside model.fit
+
+    monkeypatch.setattr(train_module._EpochState, "save", save_then_interrupt)
+    out = tmp_path / "classifier"
+    train_module.train("classifier", dataset, out, "compact64", epochs=5, resume=False)
+
+    metadata = json.loads((out / "facedemo.json").read_text())
+    assert metadata["training"]["interrupted"] is True
+    assert (out / "model.keras").is_file()
+    assert not (out / "metrics.json").exists()  # an interrupted run skips the validation report
+    assert json.loads((tmp_path / "classifier.work" / "state.json").read_text())["completed_epochs"] == 2

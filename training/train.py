@@ -119,7 +119,8 @@ def _plot_curves(history_csv: Path, out_png: Path) -> None:
     if not rows:
         return
     epochs = [int(r["epoch"]) + 1 for r in rows]
-    keys = [k for k in rows[0] if k not in ("epoch", "learning_rate") and not k.endswith("_loss") or k in ("loss", "val_loss")]
+    # Plot the total losses and every metric; per-output losses would crowd the loss panel.
+    keys = [k for k in rows[0] if k in ("loss", "val_loss") or not (k.endswith("_loss") or k in ("epoch", "learning_rate"))]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for key in keys:
         values = [float(r[key]) for r in rows]
