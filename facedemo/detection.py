@@ -1,8 +1,8 @@
 """Face detectors behind one interface: MTCNN, OpenCV's Haar cascade, and none (whole image).
 
-Landmarks are five (x, y) points in image pixels, in this order: the eye on the image's left
-(the subject's right eye), the eye on the image's right, the nose tip, the mouth corner on the
-image's left, and the mouth corner on the image's right.
+Landmarks are five (x, y) points in image pixels. Their order is: the eye on the image's left
+(the subject's right eye), the eye on the image's right, the nose tip, then the mouth corners
+on the image's left and right.
 """
 
 from __future__ import annotations
@@ -60,10 +60,10 @@ DEFAULT_MIN_FACE_SIZE = 20
 # MTCNN's smallest proposal window; smaller minimum face sizes are rejected.
 MIN_FACE_SIZE_LIMIT = 12
 DEFAULT_MIN_SCORE = {"mtcnn": 0.9, "haar": 0.0, "none": 0.0}
-# mtcnn 1.0.0 sizes its image pyramid from the image alone, so a min_face_size far from its
-# default of 20 leaves the pyramid at the wrong scales and loses faces (40 px found none in a
-# 640x480 photo with an 80 px face). Detection therefore runs with at most this minimum, and
-# larger minimums are applied to the boxes afterwards.
+# mtcnn 1.0.0 counts its image-pyramid levels from the image size alone, so a min_face_size far
+# from its default of 20 puts the levels at the wrong scales and loses faces. A minimum of 40 px
+# found none in a 640x480 photo with an 80 px face. Detection therefore runs with at most this
+# minimum, and larger minimums filter the boxes afterwards.
 _MTCNN_PYRAMID_MIN_FACE = 20
 
 
