@@ -231,3 +231,22 @@ def test_explicit_bad_path_raises(tmp_path):
 
     with pytest.raises(ModelLoadError, match="facedemo.json not found"):
         resolve_model("age", local_path=tmp_path)
+
+
+def test_dataset_push_uses_shared_token(monkeypatch, caplog):
+    from hub.auth import push_dataset
+
+    class RecordingDataset:
+        """Stands in for a DatasetDict; records the push_to_hub call that datasets would send."""
+
+        calls: list = []
+
+        def push_to_hub(self, repo_id, **kwargs):
+            self.calls.append((repo_id, kwargs))
+
+    monkeypatch.setenv("HF_TOKEN", SECRET)
+    caplog.set_level(logging.DEBUG)
+    dataset = RecordingDataset()
+    push_dataset(dataset, "someone/utkface", private=True)
+    assert dataset.calls == [("someone/utkface", {"private": True, "token": SECRET})]
+    assert SECRET not in caplog.text
