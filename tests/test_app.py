@@ -104,3 +104,20 @@ def test_cropped_option_skips_detection(client, tmp_path, astronaut):
     result = client.predict(handle_file(_save(tmp_path, "crop.png", crop)), "mtcnn", 0.9, True, api_name="/predict")
     assert len(result["faces"]) == 1
     assert result["faces"][0]["box"] == [0, 0, 150, 160]
+
+
+def test_live_frame_handler_smooths_across_frames(astronaut):
+    from facedemo.analyzer import Analyzer
+    from facedemo.smoothing import FaceSmoother
+    from facedemo.ui import DemoHandlers
+
+    handlers = DemoHandlers(Analyzer(detector="haar"))
+    first, smoother = handlers.analyze_frame(astronaut, None)
+    assert isinstance(smoother, FaceSmoother)
+    assert first.shape == astronaut.shape
+    assert not np.array_equal(first, astronaut)  # a box was drawn
+    shifted = np.ascontiguousarray(np.roll(astronaut, 3, axis=1))
+    second, same_smoother = handlers.analyze_frame(shifted, smoother)
+    assert same_smoother is smoother
+    assert len(smoother._tracks) == 1  # the moved face matched the existing track
+    assert handlers.analyze_frame(None, smoother) == (None, smoother)
