@@ -58,7 +58,8 @@ class Analyzer:
     """Find every face in a photo and estimate its gender, age group and age.
 
     Models resolve as in facedemo.weights.resolve_model: explicit paths, then the Hub, then the
-    shipped weights. ``max_faces`` keeps the largest faces.
+    shipped weights. ``max_faces`` keeps the largest faces. ``min_face_size`` is in pixels of the
+    copy that detection runs on, which is the photo shrunk to 1280 pixels on its longer side.
     """
 
     def __init__(
