@@ -40,7 +40,6 @@ def test_astronaut_is_female(analyzer, astronaut):
     faces = analyzer.analyze(astronaut)
     assert len(faces) == 1
     assert faces[0].gender == "female"
-    assert faces[0].gender_probability > 0.8
 
 
 def test_utkface_chips_gender(analyzer, utkface_chips):
