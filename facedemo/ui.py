@@ -25,7 +25,7 @@ MAX_UPLOAD = "20mb"
 # Gradio keeps uploads in its temporary folder; every 10 minutes, delete those older than 10 minutes.
 DELETE_CACHE = (600, 600)
 CONCURRENCY_LIMIT = 2
-# With its networks compiled, MTCNN is faster than the Haar cascade here (54 against 75 ms per
+# With its networks compiled, MTCNN is faster than the Haar cascade (about 50 against 75 ms per
 # 640x480 frame, docs/BENCHMARKS.md) and gives landmarks for alignment, so live mode uses it too.
 LIVE_DETECTOR = "mtcnn"
 LIVE_INTERVAL_SECONDS = 0.15
