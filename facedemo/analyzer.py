@@ -25,9 +25,10 @@ DEFAULT_MAX_FACES = 20
 class Face:
     """One analysed face.
 
-    ``box`` is (x, y, width, height) in original-image pixels; ``landmarks`` five (x, y) points in
-    the order of facedemo.detection; ``score`` the detector's confidence; probabilities in [0, 1];
-    ``age`` and ``age_range`` in years, the range meant to hold the true age 80 % of the time.
+    ``box`` is (x, y, width, height) in original-image pixels, and ``landmarks`` are five (x, y)
+    points in the order of facedemo.detection. ``score`` is the detector's confidence, and
+    probabilities are in [0, 1]. ``age`` and ``age_range`` are in years; the range is meant to
+    contain the true age 80 % of the time.
     """
 
     box: tuple[float, float, float, float]

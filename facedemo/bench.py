@@ -111,14 +111,14 @@ def section_pipeline(runs: int) -> dict[str, Any]:
     from facedemo.analyzer import Analyzer
     from facedemo.detection import get_detector
 
-    one, five = _test_photo(1), _test_photo(5)
+    one_face, five_faces = _test_photo(1), _test_photo(5)
     results: dict[str, Any] = {}
     for name in ("mtcnn", "haar"):
         detector = get_detector(name)
-        results[f"detect_{name}_640x480"] = timed(lambda: detector.detect(one), runs)
-        results[f"detect_{name}_640x480"]["faces_found"] = len(detector.detect(one))
+        results[f"detect_{name}_640x480"] = timed(lambda: detector.detect(one_face), runs)
+        results[f"detect_{name}_640x480"]["faces_found"] = len(detector.detect(one_face))
     analyzer = Analyzer(detector="mtcnn")
-    for label, photo in (("1_face", one), ("5_faces", five)):
+    for label, photo in (("1_face", one_face), ("5_faces", five_faces)):
         key = f"pipeline_mtcnn_640x480_{label}"
         results[key] = timed(lambda: analyzer.analyze(photo), runs)
         results[key]["faces_found"] = len(analyzer.analyze(photo))
@@ -126,8 +126,8 @@ def section_pipeline(runs: int) -> dict[str, Any]:
     from facedemo.ui import DemoHandlers
 
     handlers = DemoHandlers(analyzer)  # the live webcam handler: detection, models, smoothing, drawing
-    smoother = handlers.analyze_frame(one, None)[1]
-    results["live_frame_640x480"] = timed(lambda: handlers.analyze_frame(one, smoother), runs)
+    smoother = handlers.analyze_frame(one_face, None)[1]
+    results["live_frame_640x480"] = timed(lambda: handlers.analyze_frame(one_face, smoother), runs)
     results["live_frame_640x480"]["frames_per_second"] = 1000.0 / results["live_frame_640x480"]["median_ms"]
     return results
 

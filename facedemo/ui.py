@@ -85,8 +85,9 @@ class DemoHandlers:
     def analyze_photo(self, image: Any, detector: str, min_score: float, cropped: bool):
         """Return the annotated photo, the per-face details as HTML and all faces as JSON.
 
-        Runs with Gradio's preprocessing off, so a file that Pillow cannot open reaches our loader
-        and its clear message instead of failing inside Gradio; ``image`` is then the raw payload.
+        The event runs with Gradio's preprocessing off, so a file that Pillow cannot open reaches
+        our loader and gets its clear message instead of failing inside Gradio. ``image`` is
+        therefore the raw upload payload.
         """
         image = _payload_path(image)
         if image is None:

@@ -1,6 +1,6 @@
 """Find and load the two models: an explicit local folder, the Hub, or the weights in the package.
 
-A model folder holds the Keras 3 files (``config.json``, ``metadata.json``, ``model.weights.h5``,
+A model folder contains the Keras 3 files (``config.json``, ``metadata.json``, ``model.weights.h5``,
 the layout ``keras.saving.load_model`` reads from a folder or from ``hf://``), or a single
 ``model.keras`` archive, plus ``facedemo.json``: the task, input size and age-range calibration.
 """
@@ -80,7 +80,7 @@ def load_model_dir(path: str | os.PathLike, task: str, source: str | None = None
     except (OSError, json.JSONDecodeError) as error:
         raise ModelLoadError(f"{origin}: invalid {METADATA_FILE}: {error}") from error
     if metadata.get("task") != task:
-        raise ModelLoadError(f"{origin}: holds a {metadata.get('task')!r} model, expected {task!r}")
+        raise ModelLoadError(f"{origin}: contains a {metadata.get('task')!r} model, expected {task!r}")
 
     archive = folder / "model.keras"
     target = archive if archive.is_file() else folder
@@ -91,7 +91,7 @@ def load_model_dir(path: str | os.PathLike, task: str, source: str | None = None
         raise ModelLoadError(f"{origin}: Keras could not load the model: {error}") from error
     _check_shapes(task, model, origin)
     if int(model.inputs[0].shape[1]) != int(metadata.get("input_size", -1)):
-        raise ModelLoadError(f"{origin}: {METADATA_FILE} says input_size {metadata.get('input_size')}, "
+        raise ModelLoadError(f"{origin}: {METADATA_FILE} sets input_size {metadata.get('input_size')}, "
                              f"the model takes {model.inputs[0].shape[1]}")
     return LoadedModel(task, model, metadata, origin)
 
@@ -122,10 +122,10 @@ def resolve_model(task: str, local_path: str | os.PathLike | None = None, repo: 
                   revision: str | None = None) -> LoadedModel:
     """Load the model of a task from the first source that works.
 
-    Order: ``local_path`` if given (its failure raises, because the caller asked for it); the Hub
-    repo ``{repo}-{task}`` at ``revision`` through the huggingface_hub cache (``repo`` defaults
-    to FACEDEMO_MODEL_REPO or DEFAULT_MODEL_REPO, an empty string skips the Hub); the weights
-    shipped in the package. A Hub failure logs one warning and falls back.
+    The order is: ``local_path`` if given, whose failure raises because the caller asked for it;
+    the Hub repo ``{repo}-{task}`` at ``revision`` through the huggingface_hub cache; the weights
+    shipped in the package. ``repo`` defaults to FACEDEMO_MODEL_REPO or DEFAULT_MODEL_REPO, and an
+    empty string skips the Hub. A Hub failure logs one warning and falls back.
     """
     if task not in TASKS:
         raise ValueError(f"Unknown task {task!r}; valid tasks: {', '.join(TASKS)}")

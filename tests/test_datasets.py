@@ -86,7 +86,7 @@ def test_split_is_deterministic_and_stratified():
     assert validation_a != validation_c
     assert len(validation_a) == 150
     assert not set(train_a) & set(validation_a)
-    for group in range(5):  # each (group, parity) stratum holds 100 items and gives 15
+    for group in range(5):  # each (group, parity) stratum contains 100 items and gives 15
         assert sum(1 for item in validation_a if item[1] == group) == 30
 
 

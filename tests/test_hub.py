@@ -216,7 +216,7 @@ def test_broken_hub_model_falls_back_once(tmp_path, monkeypatch, caplog):
     assert loaded.source.startswith("shipped:")
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
-    assert "holds a 'age' model, expected 'classifier'" in warnings[0].getMessage()
+    assert "contains a 'age' model, expected 'classifier'" in warnings[0].getMessage()
 
 
 def test_empty_repo_setting_skips_hub(caplog):

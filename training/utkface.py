@@ -21,7 +21,7 @@ _NAME_WITHOUT_RACE = re.compile(r"^(?P<age>\d{1,3})_(?P<gender>[01])_\d{8,}\.jpg
 
 
 class SourceError(ValueError):
-    """A dataset source that is missing or holds no usable images."""
+    """A dataset source that is missing or contains no usable images."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +43,7 @@ def parse_file_name(name: str) -> ParsedName | None:
 
 @dataclasses.dataclass
 class ReadStats:
-    """What ``read_utkface`` saw: files read and files skipped, by reason."""
+    """Counts from ``read_utkface``: files read, and files skipped by reason."""
 
     files_read: int = 0
     skipped: Counter = dataclasses.field(default_factory=Counter)
