@@ -1,6 +1,6 @@
 """Gradio entry point: ``python app.py`` serves the FaceDemo app.
 
-Binds to 127.0.0.1:7860 unless GRADIO_SERVER_NAME / GRADIO_SERVER_PORT say otherwise.
+Binds to 127.0.0.1:7860 unless GRADIO_SERVER_NAME or GRADIO_SERVER_PORT set another address.
 """
 
 from __future__ import annotations

@@ -122,9 +122,9 @@ def resolve_model(task: str, local_path: str | os.PathLike | None = None, repo: 
                   revision: str | None = None) -> LoadedModel:
     """Load the model of a task from the first source that works.
 
-    The order is: ``local_path`` if given, whose failure raises because the caller asked for it;
-    the Hub repo ``{repo}-{task}`` at ``revision`` through the huggingface_hub cache; the weights
-    shipped in the package. ``repo`` defaults to FACEDEMO_MODEL_REPO or DEFAULT_MODEL_REPO, and an
+    The first source is ``local_path`` if given, whose failure raises because the caller asked for
+    it. Next comes the Hub repo ``{repo}-{task}`` at ``revision``, through the huggingface_hub
+    cache, and last the weights shipped in the package. ``repo`` defaults to FACEDEMO_MODEL_REPO or DEFAULT_MODEL_REPO, and an
     empty string skips the Hub. A Hub failure logs one warning and falls back.
     """
     if task not in TASKS:
